@@ -3,7 +3,18 @@
 //! several buffering strategies, each in its own worker process.
 
 pub mod analytic;
+pub mod app;
+pub mod cli;
+pub mod gate;
 pub mod limits;
+pub mod logging;
+pub mod report;
 pub mod results;
+pub mod run;
 pub mod scenario;
 pub mod units;
+
+/// A mistake in the command line or its inputs; exits with status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);

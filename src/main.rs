@@ -1,4 +1,9 @@
-fn main() {
-    tch::manual_seed(0);
-    println!("{:?}", tch::Tensor::from_slice(&[1.0f32, 2.0]));
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = epochmem::cli::Cli::parse();
+    let code = epochmem::app::run(cli);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

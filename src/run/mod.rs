@@ -1,0 +1,49 @@
+//! The `run`, `validate` and `report` commands: the parent side of a run.
+
+pub mod worker;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::{ReportArgs, RunArgs, ValidateArgs};
+use crate::scenario::load_scenario;
+
+/// `epochmem validate FILE...`: checks every file, reports each error, and
+/// fails when any file is invalid.
+pub fn validate_command(args: &ValidateArgs) -> anyhow::Result<i32> {
+    let mut failures = 0;
+    for path in &args.scenarios {
+        match load_scenario(path) {
+            Ok(scenario) => println!(
+                "{}: valid ({} strategies, device {})",
+                path.display(),
+                scenario.strategies.len(),
+                scenario.device
+            ),
+            Err(error) => {
+                eprintln!("epochmem: error: {error}");
+                failures += 1;
+            }
+        }
+    }
+    Ok(if failures == 0 { 0 } else { crate::cli::EXIT_USAGE })
+}
+
+/// `epochmem report RESULTS.json [--out DIR]`.
+pub fn report_command(args: &ReportArgs) -> anyhow::Result<i32> {
+    let results = crate::results::read_results(&args.results)?;
+    let out_dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => args.results.parent().unwrap_or(Path::new(".")).to_owned(),
+    };
+    let files = crate::report::render_report(&results, &out_dir)
+        .with_context(|| format!("rendering the report into {}", out_dir.display()))?;
+    println!("{}", files.index_html.display());
+    Ok(0)
+}
+
+/// `epochmem run SCENARIO`.
+pub fn run_command(_args: &RunArgs) -> anyhow::Result<i32> {
+    anyhow::bail!("run is not implemented yet")
+}
