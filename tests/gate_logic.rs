@@ -72,7 +72,7 @@ fn identical_results_pass() {
 
 #[test]
 fn identical_results_compare_every_strategy_and_metric() {
-    let report = compare(results(1), results(1));
+    let report = compare(results(2), results(2));
 
     assert_eq!(report.metrics.len(), STRATEGIES.len() * Metric::ALL.len());
     assert_eq!(report.scenario, "gate_fixture");
@@ -658,11 +658,30 @@ fn json_lists_verdicts() {
 
 #[test]
 fn machine_difference_warns() {
-    let mut current = results(1);
+    let mut current = results(2);
     current.machine.cpu_model = "other cpu".to_owned();
 
-    let report = compare(results(1), current);
+    let report = compare(results(2), current);
 
     assert_eq!(report.warnings.len(), 1);
     assert!(report.warnings[0].contains("cpu_model \"fixture cpu\" vs \"other cpu\""));
+}
+
+#[test]
+fn single_repeats_warn_about_noise() {
+    let report = compare(results(1), results(1));
+
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    let warning = &report.warnings[0];
+    assert!(warning.starts_with("retain_all, explicit_buffer, streaming ran once"), "{warning}");
+    assert!(warning.contains("--repeats 3"), "{warning}");
+}
+
+#[test]
+fn one_repeated_file_gives_noise() {
+    let report = compare(results(1), results(3));
+
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let comparison = report.metric("streaming", Metric::SamplesPerSecond).unwrap();
+    assert_eq!(comparison.noise, Some(0.0));
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::growth::{check_growth, GrowthCheck, GrowthVerdict};
 use super::inputs::{check_comparable, comparison_warnings, GateInput, GateInputError};
 use super::limits::{resolve_limits, LimitOverride};
-use super::metric::Metric;
+use super::metric::{Metric, Variability};
 use super::verdict::{compare_metric, MetricComparison, Verdict};
 use crate::results::ResultsFile;
 
@@ -76,14 +76,36 @@ pub fn compare_results(
         }
     }
 
+    let mut warnings = comparison_warnings(&baseline.results, &current.results);
+    warnings.extend(missing_noise_warning(&metrics));
     Ok(GateReport {
         scenario: current.results.scenario.name.clone(),
         baseline_path: baseline.path.clone(),
         current_path: current.path.clone(),
         metrics,
         growth_checks: check_growth(&current.results),
-        warnings: comparison_warnings(&baseline.results, &current.results),
+        warnings,
     })
+}
+
+/// Warns when a noisy metric was judged by its limits alone because both
+/// files have a single repeat of its strategy.
+fn missing_noise_warning(metrics: &[MetricComparison]) -> Option<String> {
+    let mut strategies: Vec<&str> = metrics
+        .iter()
+        .filter(|m| m.metric.variability() == Variability::Noisy)
+        .filter(|m| m.verdict != Verdict::Unavailable && m.noise.is_none())
+        .map(|m| m.strategy.as_str())
+        .collect();
+    strategies.dedup();
+    if strategies.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} ran once in both files, so RSS and throughput changes were judged without a noise \
+         estimate; run the scenario with --repeats 3 or more for both files",
+        strategies.join(", ")
+    ))
 }
 
 fn strategies_in_run_order(results: &ResultsFile) -> Vec<String> {

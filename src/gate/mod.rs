@@ -4,8 +4,8 @@
 //!
 //! `epochmem gate` exits with 0 when nothing regressed, 1 when something
 //! did, and 2 when the inputs cannot be compared. Limits, defaults and the
-//! noise rule are described in `docs/gate.md`; the defaults are set in
-//! [`limits::default_limit`].
+//! noise rule are described in `docs/gate.md`, and the defaults are set in
+//! [`default_limit`].
 
 mod baseline;
 mod compare;
@@ -17,6 +17,8 @@ mod render;
 mod verdict;
 
 use std::path::Path;
+
+use anyhow::Context;
 
 use crate::cli::GateArgs;
 use crate::UsageError;
@@ -47,11 +49,11 @@ pub fn run_gate(args: &GateArgs) -> anyhow::Result<i32> {
     print!("{}", render_console(&report));
 
     if let Some(path) = &args.json {
-        let json = render_json(&report).map_err(std::io::Error::from);
-        write_output("--json", path, json.map(String::into_bytes))?;
+        let json = render_json(&report).context("serializing the gate verdicts")?;
+        write_output("--json", path, json.as_bytes())?;
     }
     if let Some(path) = &args.markdown {
-        write_output("--markdown", path, Ok(render_markdown(&report).into_bytes()))?;
+        write_output("--markdown", path, render_markdown(&report).as_bytes())?;
     }
     Ok(report.exit_code())
 }
@@ -66,19 +68,13 @@ fn read_and_compare(
     compare_results(&baseline, &current, overrides)
 }
 
-/// Writes an output file; a failure exits with 2 like other input and
+/// Writes an output file. A failure exits with 2, like other input and
 /// output mistakes, so that CI does not read it as a regression.
-fn write_output(
-    flag: &str,
-    path: &Path,
-    contents: std::io::Result<Vec<u8>>,
-) -> Result<(), UsageError> {
-    contents.and_then(|bytes| crate::results::write_file_atomically(path, &bytes)).map_err(
-        |error| {
-            UsageError(format!(
-                "cannot write the {flag} file {}: {error}; pass a path in a writable folder",
-                path.display()
-            ))
-        },
-    )
+fn write_output(flag: &str, path: &Path, contents: &[u8]) -> Result<(), UsageError> {
+    crate::results::write_file_atomically(path, contents).map_err(|error| {
+        UsageError(format!(
+            "cannot write the {flag} file {}: {error}; pass a path in a writable folder",
+            path.display()
+        ))
+    })
 }
