@@ -188,3 +188,17 @@ fn results_record_machine_and_sources() {
     assert_eq!(run.timeline.points.len() as u64, run.timeline.recorded_steps);
     assert_eq!(run.timeline.points.last().unwrap().step, 15);
 }
+
+#[test]
+fn heap_profile_writes_dhat_json() {
+    let workspace = Workspace::new();
+    let yaml = tiny_scenario("heap", 1, "strategies:\n  - kind: streaming\n");
+    assert_success(&workspace.run(&yaml, &["--heap-profile"]));
+    let run = &workspace.results("heap").runs[0];
+    let path = run.heap_profile.as_ref().expect("the record names the profile");
+    let profile: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(profile.get("pps").is_some_and(|p| p.is_array()), "dhat's JSON has program points");
+    let heap = run.peak(Signal::RustHeapBytes).expect("Rust heap peak is measured");
+    assert!(heap > 0);
+    assert_eq!(run.summary.rust_heap_peak_bytes, Some(heap));
+}
