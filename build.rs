@@ -32,5 +32,5 @@ fn main() {
 
     println!("cargo:rustc-link-lib=c10");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
-    println!("cargo:libtorch_lib={}", lib_dir.display());
+    println!("cargo:rustc-env=EPOCHMEM_LIBTORCH_LIB={}", lib_dir.display());
 }

@@ -21,7 +21,7 @@ pub fn output_bytes_per_sample(scenario: &Scenario, output: &str) -> Option<u64>
         "logits" => classes.checked_mul(FLOAT32_BYTES),
         "targets" => Some(TARGET_BYTES_PER_SAMPLE),
         "per_sample_loss" => Some(FLOAT32_BYTES),
-        "hidden" => hidden_width(&scenario.model)?.checked_mul(FLOAT32_BYTES),
+        "hidden" => hidden_elements_per_sample(scenario)?.checked_mul(FLOAT32_BYTES),
         "input" => product(&scenario.data.sample_shape())?
             .checked_mul(scenario.data.input_element_bytes()),
         "payload" => {
@@ -88,12 +88,17 @@ pub fn dataset_bytes(data: &DataSpec) -> Option<u64> {
     }
 }
 
-/// Width of the `hidden` output of a built-in model.
-pub fn hidden_width(model: &ModelSpec) -> Option<u64> {
-    match model {
+/// Elements per sample of the `hidden` output of a built-in model: the last
+/// hidden width, or `sequence_length x d_model` for the transformer's
+/// per-token states.
+pub fn hidden_elements_per_sample(scenario: &Scenario) -> Option<u64> {
+    match &scenario.model {
         ModelSpec::Mlp { hidden } => hidden.last().copied(),
         ModelSpec::Cnn { hidden, .. } => Some(*hidden),
-        ModelSpec::Transformer { d_model, .. } => Some(*d_model),
+        ModelSpec::Transformer { d_model, .. } => match scenario.data {
+            DataSpec::SyntheticTokens { sequence_length, .. } => sequence_length.checked_mul(*d_model),
+            _ => None,
+        },
         ModelSpec::Torchscript { .. } => None,
     }
 }

@@ -1,5 +1,12 @@
 //! The `run`, `validate` and `report` commands: the parent side of a run.
 
+mod invocation;
+pub mod monitor;
+mod record;
+mod supervisor;
+mod table;
+pub mod protocol;
+pub mod timeline;
 pub mod worker;
 
 use std::path::Path;
@@ -44,6 +51,6 @@ pub fn report_command(args: &ReportArgs) -> anyhow::Result<i32> {
 }
 
 /// `epochmem run SCENARIO`.
-pub fn run_command(_args: &RunArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("run is not implemented yet")
+pub fn run_command(args: &RunArgs) -> anyhow::Result<i32> {
+    invocation::run_invocation(args)
 }

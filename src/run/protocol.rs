@@ -1,0 +1,53 @@
+//! What the parent sends a worker on stdin, and what the worker reports back:
+//! progress events as JSON lines on stdout, and its outcome as a JSON file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::results::{EpochRecord, Growth, SignalPeak, Signal, Timeline};
+use crate::scenario::Scenario;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    pub scenario: Scenario,
+    pub strategy_index: usize,
+    pub repeat: u32,
+    /// `cpu` or `cuda:N`, resolved by the parent.
+    pub device: String,
+    /// CUDA caching-allocator budget in bytes (reserved bytes).
+    pub device_budget_bytes: Option<u64>,
+    /// Where to write dhat's JSON heap profile, if profiling.
+    pub heap_profile_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    /// Data and model are ready; the measured region starts.
+    Started { baseline_rss_bytes: u64, total_steps: u64 },
+    Step { epoch: u32, step: u64 },
+    EpochDone { epoch: u32, step: u64 },
+}
+
+/// How a worker ended, from its own point of view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerFailure {
+    pub exceeded_memory: bool,
+    pub message: String,
+    pub step_reached: u64,
+    pub exceeded_signal: Option<Signal>,
+    pub exceeded_value_bytes: Option<u64>,
+}
+
+/// Everything a worker measured, written to its `--output` file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerOutcome {
+    pub baseline_rss_bytes: Option<u64>,
+    pub cuda_libraries_loaded: bool,
+    pub epochs: Vec<EpochRecord>,
+    pub timeline: Timeline,
+    pub peaks: Vec<SignalPeak>,
+    pub growth: Option<Growth>,
+    pub analytic_retained_bytes_per_epoch: Option<u64>,
+    pub heap_profile: Option<String>,
+    pub failure: Option<WorkerFailure>,
+}
