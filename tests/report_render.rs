@@ -43,19 +43,6 @@ fn chart_files(out: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Collects every text node of an SVG, joined with newlines.
-fn svg_text(path: &Path) -> String {
-    let source = fs::read_to_string(path).unwrap();
-    let document = roxmltree::Document::parse(&source)
-        .unwrap_or_else(|error| panic!("{} is not valid XML: {error}", path.display()));
-    document
-        .descendants()
-        .filter(|node| node.is_text())
-        .filter_map(|node| node.text())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn report_writes_page_charts_and_summaries() {
     let rendered = render_fixture();

@@ -30,7 +30,7 @@ pub(crate) const TIMELINE_SIGNALS: [Signal; 5] = [
     Signal::RssBytes,
 ];
 
-/// Name of a signal for titles and column headers.
+/// Returns the name of a signal for titles and column headers.
 pub(crate) fn signal_title(signal: Signal) -> &'static str {
     match signal {
         Signal::RetainedBytes => "Retained bytes",
@@ -56,6 +56,23 @@ pub(crate) fn step_value(point: &StepPoint, signal: Signal) -> Option<u64> {
     }
 }
 
+/// Returns a run's peak of `signal` as its summary states it, so the report
+/// shows the figures that the console table, `summary.csv` and the gate use.
+/// The summary's RSS peak also counts the parent's samples from the worker's
+/// start, so it can exceed the RSS entry of the run's peaks list.
+pub(crate) fn run_peak(run: &RunRecord, signal: Signal) -> Option<u64> {
+    let summary = &run.summary;
+    match signal {
+        Signal::RetainedBytes => summary.logical_peak_bytes,
+        Signal::CpuAllocatedBytes => summary.torch_cpu_allocator_peak_bytes,
+        Signal::CudaAllocatedBytes => summary.cuda_allocated_peak_bytes,
+        Signal::CudaReservedBytes => summary.cuda_reserved_peak_bytes,
+        Signal::RssBytes => summary.rss_peak_bytes,
+        Signal::RustHeapBytes => summary.rust_heap_peak_bytes,
+        Signal::CudaActiveBytes => run.peak(signal),
+    }
+}
+
 /// Checks whether a run's peaks list `signal` as not measured.
 pub(crate) fn marked_unavailable(run: &RunRecord, signal: Signal) -> bool {
     run.peaks
@@ -63,7 +80,7 @@ pub(crate) fn marked_unavailable(run: &RunRecord, signal: Signal) -> bool {
         .any(|peak| peak.signal == signal && peak.peak_bytes.is_none())
 }
 
-/// `(step, bytes)` after every recorded step of `run`, or `None` when the
+/// Returns `(step, bytes)` after every recorded step of `run`, or `None` when the
 /// run did not measure `signal` per step.
 pub(crate) fn step_series(run: &RunRecord, signal: Signal) -> Option<Vec<(u64, u64)>> {
     if marked_unavailable(run, signal) {
@@ -112,7 +129,10 @@ impl StrategyRuns<'_> {
 
     /// Highest peak of `signal` over the runs that measured it.
     pub fn peak(&self, signal: Signal) -> Option<u64> {
-        self.runs.iter().filter_map(|run| run.peak(signal)).max()
+        self.runs
+            .iter()
+            .filter_map(|run| run_peak(run, signal))
+            .max()
     }
 
     /// Bytes the strategy should hold at the end of one epoch, from shapes.
@@ -236,7 +256,7 @@ impl<'a> ReportView<'a> {
                 self.results
                     .runs
                     .iter()
-                    .any(|run| run.peak(*signal).is_some())
+                    .any(|run| run_peak(run, *signal).is_some())
             })
             .collect()
     }

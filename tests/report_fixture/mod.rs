@@ -392,3 +392,16 @@ pub fn fixture_results() -> ResultsFile {
 pub fn fixture_strategies() -> [&'static str; 3] {
     ["retain_all", MARKUP_STRATEGY, "streaming"]
 }
+
+/// Collects every text node of an SVG file, joined with newlines, and fails
+/// the test when the file is not valid XML.
+pub fn svg_text(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap();
+    let document = roxmltree::Document::parse(&source)
+        .unwrap_or_else(|error| panic!("{} is not valid XML: {error}", path.display()));
+    document
+        .descendants()
+        .filter_map(|node| node.text())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

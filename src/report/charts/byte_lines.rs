@@ -44,18 +44,28 @@ pub(super) fn line_legend(lines: &[ByteLine]) -> Vec<LegendEntry> {
         .collect()
 }
 
-/// Draws every line with its values converted to `unit`.
+/// Stroke width of the last line drawn. Earlier lines are wider.
+const THINNEST_STROKE: u32 = 2;
+/// Stroke width of the first line drawn.
+const WIDEST_STROKE: u32 = 6;
+
+/// Draws every line with its values converted to `unit`. Strategies often
+/// share values (two buffers that hold the same outputs), so each line is
+/// drawn thinner than the one before, and a covered line still shows at the
+/// edges of the line on top.
 pub(super) fn draw_byte_lines(
     plot: &mut Plot<'_, '_>,
     lines: &[ByteLine],
     unit: ByteUnit,
 ) -> DrawResult {
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
+        let lines_after = (lines.len() - 1 - index) as u32;
+        let width = (THINNEST_STROKE + lines_after).min(WIDEST_STROKE);
         let coordinates = line
             .points
             .iter()
             .map(|(x, bytes)| (*x, unit.convert(*bytes as f64)));
-        let mut series = LineSeries::new(coordinates, line.colour.stroke_width(2));
+        let mut series = LineSeries::new(coordinates, line.colour.stroke_width(width));
         if line.points.len() < MARK_POINTS_BELOW {
             series = series.point_size(3);
         }

@@ -136,6 +136,24 @@ fn styled_mesh<'c, 'p, 's>(
     let mut mesh = plot.configure_mesh();
     mesh.axis_desc_style(axis_label_style())
         .label_style(tick_label_style())
-        .light_line_style(WHITE.mix(0.0));
+        .light_line_style(WHITE.mix(0.0))
+        .x_label_formatter(&format_tick)
+        .y_label_formatter(&format_tick);
     mesh
 }
+
+/// Formats a tick value with at most two decimals and no trailing zeros,
+/// such as `140`, `1.5` or `0.25`.
+fn format_tick(value: &f64) -> String {
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Gap in pixels between a data point and a value label above it, so the
+/// label clears a line drawn at the same height.
+const LABEL_GAP_PIXELS: i32 = 4;

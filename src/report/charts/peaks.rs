@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::legend::{self, LegendEntry, LegendMark};
 use super::{
     annotation_style, axis_label_style, draw_svg, split_canvas, styled_mesh, Canvas, Chart,
-    DrawResult, CHART_WIDTH,
+    DrawResult, CHART_WIDTH, LABEL_GAP_PIXELS,
 };
 use crate::report::scale::{zero_based_range, ByteUnit};
 use crate::report::view::{signal_title, ReportView};
@@ -174,11 +174,14 @@ fn draw_panel(area: &Canvas<'_>, panel: &Panel) -> DrawResult {
             label_height = label_height.max(level);
         }
         if label_values {
-            chart.draw_series(std::iter::once(Text::new(
-                format_bytes(peak),
-                (x, label_height),
-                annotation_style(HPos::Center, VPos::Bottom),
-            )))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, label_height))
+                    + Text::new(
+                        format_bytes(peak),
+                        (0, -LABEL_GAP_PIXELS),
+                        annotation_style(HPos::Center, VPos::Bottom),
+                    ),
+            ))?;
         }
     }
     Ok(())

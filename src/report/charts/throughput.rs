@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::legend::{self, LegendEntry, LegendMark};
 use super::{
     annotation_style, build_plot, draw_svg, split_canvas, styled_mesh, Chart, CHART_HEIGHT,
-    CHART_WIDTH,
+    CHART_WIDTH, LABEL_GAP_PIXELS,
 };
 use crate::report::scale::zero_based_range;
 use crate::report::view::{ReportView, ThroughputSpread};
@@ -123,11 +123,14 @@ pub(super) fn throughput_chart(view: &ReportView) -> Result<Option<Chart>, Repor
                     .iter()
                     .map(|value| Circle::new((x, *value), 4, SPREAD_COLOUR.filled())),
             )?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{:.0}", spread.mean),
-                (x + half, spread.mean),
-                annotation_style(HPos::Right, VPos::Bottom),
-            )))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x + half, spread.mean))
+                    + Text::new(
+                        format!("{:.0}", spread.mean),
+                        (0, -LABEL_GAP_PIXELS),
+                        annotation_style(HPos::Right, VPos::Bottom),
+                    ),
+            ))?;
         }
 
         // Legend.

@@ -6,7 +6,7 @@ use super::column_headers;
 
 use crate::report::format::{self, UNAVAILABLE};
 use crate::report::palette::css_hex;
-use crate::report::view::{format_bytes_per_step, signal_title, ReportView};
+use crate::report::view::{format_bytes_per_step, run_peak, signal_title, ReportView};
 use crate::results::{EpochRecord, RunRecord, RunStatus, Signal};
 use crate::units::{format_bytes, format_signed_bytes};
 
@@ -18,8 +18,9 @@ pub(super) fn summary_section(view: &ReportView) -> Markup {
             h2 { "Summary" }
             h3 { "Memory" }
             p.note {
-                "Peak of each signal over the run; the source under each heading says where the "
-                "figure comes from, so compare within a column, not across."
+                "Peak of each signal over the run. The source under each heading names where the "
+                "figure comes from, so compare within a column, not across. The RSS peak also "
+                "counts the parent's samples from the worker's start, so it includes start-up."
             }
             div.table-wrap { (memory_table(view, &signals)) }
             @if !unavailable.is_empty() {
@@ -101,7 +102,7 @@ fn peak_cell(run: &RunRecord, signal: Signal) -> Markup {
         .iter()
         .find(|peak| peak.signal == signal)
         .and_then(|peak| peak.unavailable_reason.as_deref());
-    optional_bytes_cell(run.peak(signal), reason)
+    optional_bytes_cell(run_peak(run, signal), reason)
 }
 
 /// Renders a byte figure, or "unavailable" with the reason as a tooltip.
