@@ -58,8 +58,6 @@ pub(crate) fn step_value(point: &StepPoint, signal: Signal) -> Option<u64> {
 
 /// Returns a run's peak of `signal` as its summary states it, so the report
 /// shows the figures that the console table, `summary.csv` and the gate use.
-/// The summary's RSS peak also counts the parent's samples from the worker's
-/// start, so it can exceed the RSS entry of the run's peaks list.
 pub(crate) fn run_peak(run: &RunRecord, signal: Signal) -> Option<u64> {
     let summary = &run.summary;
     match signal {

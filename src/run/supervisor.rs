@@ -102,7 +102,8 @@ pub fn run_worker(
             true,
             ProcessRefreshKind::nothing().with_memory(),
         );
-        if let Some(process) = system.process(pid) {
+        // A worker that has exited but is not reaped yet reads as 0 bytes.
+        if let Some(process) = system.process(pid).filter(|p| p.memory() > 0) {
             let rss_bytes = process.memory();
             rss_samples.push(RssSample { elapsed_ms: started.elapsed().as_millis() as u64, rss_bytes });
             if stopped.is_none() && rss_bytes > supervision.host_budget_bytes {

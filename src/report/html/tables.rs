@@ -19,8 +19,8 @@ pub(super) fn summary_section(view: &ReportView) -> Markup {
             h3 { "Memory" }
             p.note {
                 "Peak of each signal over the run. The source under each heading names where the "
-                "figure comes from, so compare within a column, not across. The RSS peak also "
-                "counts the parent's samples from the worker's start, so it includes start-up."
+                "figure comes from, so compare within a column, not across. The RSS peak is the "
+                "worker's high-water mark over training, reset after start-up and data loading."
             }
             div.table-wrap { (memory_table(view, &signals)) }
             @if !unavailable.is_empty() {
