@@ -214,11 +214,11 @@ pub fn summarize(record: &mut RunRecord) {
         Some(later.iter().sum::<f64>() / later.len() as f64)
     };
     let last = record.epochs.last();
+    // The worker's VmHWM covers the measured region only. The parent's
+    // samples stand in when the worker died before reporting it.
     let rss_peak = record
         .peak(Signal::RssBytes)
-        .into_iter()
-        .chain(record.rss_samples.iter().map(|s| s.rss_bytes))
-        .max();
+        .or_else(|| record.rss_samples.iter().map(|s| s.rss_bytes).max());
     record.summary = RunSummary {
         strategy: record.strategy.clone(),
         repeat: record.repeat,

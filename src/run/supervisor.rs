@@ -59,7 +59,11 @@ pub fn run_worker(
 ) -> anyhow::Result<WorkerExit> {
     let executable = std::env::current_exe().context("locating the epochmem executable")?;
     let started = Instant::now();
+    use std::os::unix::process::CommandExt;
     let mut child = Command::new(executable)
+        // Its own process group: a terminal's Ctrl-C reaches only the parent,
+        // which then stops the worker and records it as interrupted.
+        .process_group(0)
         .arg("worker")
         .arg("--output")
         .arg(outcome_path)
@@ -98,7 +102,8 @@ pub fn run_worker(
             true,
             ProcessRefreshKind::nothing().with_memory(),
         );
-        if let Some(process) = system.process(pid) {
+        // A worker that has exited but is not reaped yet reads as 0 bytes.
+        if let Some(process) = system.process(pid).filter(|p| p.memory() > 0) {
             let rss_bytes = process.memory();
             rss_samples.push(RssSample { elapsed_ms: started.elapsed().as_millis() as u64, rss_bytes });
             if stopped.is_none() && rss_bytes > supervision.host_budget_bytes {
@@ -117,6 +122,9 @@ pub fn run_worker(
         }
         std::thread::sleep(supervision.sample_interval);
     };
+    if stopped.is_none() && supervision.interrupted.load(Ordering::SeqCst) && !status.success() {
+        stopped = Some(StopReason::Interrupted);
+    }
     for event in events.try_iter() {
         if let WorkerEvent::Step { step, .. } | WorkerEvent::EpochDone { step, .. } = event {
             last_step = step;

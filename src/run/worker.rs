@@ -15,6 +15,10 @@ use crate::probe::{allocator, cuda, rss};
 use crate::results::Signal;
 
 pub fn worker_main(args: &WorkerArgs) -> anyhow::Result<i32> {
+    // Die with the parent: an orphaned worker would keep allocating with
+    // nobody enforcing its budget.
+    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input).context("reading the worker request")?;
     let request: WorkerRequest = serde_json::from_str(&input).context("parsing the worker request")?;

@@ -1,5 +1,6 @@
 //! Scenario files: parsing, validation and the typed form the runs use.
 
+mod kind_tagged;
 mod raw;
 mod validate;
 

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::kind_tagged;
+
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -26,11 +28,14 @@ pub struct RawScenario {
     pub threads: Option<NonZeroU64>,
     /// Child processes per strategy. Default: 1.
     pub repeats: Option<NonZeroU64>,
+    #[serde(deserialize_with = "kind_tagged::model")]
     pub model: RawModel,
+    #[serde(deserialize_with = "kind_tagged::data")]
     pub data: RawData,
     pub training: RawTraining,
     #[serde(default)]
     pub step_outputs: RawStepOutputs,
+    #[serde(deserialize_with = "kind_tagged::strategies")]
     pub strategies: Vec<RawStrategy>,
     #[serde(default)]
     pub limits: RawLimits,
@@ -41,7 +46,7 @@ pub struct RawScenario {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawModel {
     /// Fully connected network: input, `hidden` widths with ReLU, classes.
     Mlp { hidden: Vec<NonZeroU64> },
@@ -85,7 +90,7 @@ pub struct RawModuleOutput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawData {
     /// The handwritten digits set shipped in `data/digits.csv.gz`.
     Digits {
@@ -126,7 +131,7 @@ pub struct RawTraining {
     pub batch_size: NonZeroU64,
     #[serde(default)]
     pub optimizer: OptimizerKind,
-    pub learning_rate: PositiveFinite,
+    pub learning_rate: LearningRate,
     /// Fraction of the samples held out for validation, in [0, 1). Default: 0.
     #[serde(default)]
     pub validation_split: UnitFraction,
@@ -140,47 +145,71 @@ pub enum OptimizerKind {
     Adam,
 }
 
-/// A float that must be finite and greater than zero.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct PositiveFinite(pub f64);
+/// Declares a float newtype whose check runs during deserialization, so
+/// the error names the YAML key even where serde_yaml's path stops at the
+/// enclosing map.
+macro_rules! checked_float {
+    ($(#[$doc:meta])* $name:ident, $key:literal, $valid:expr, $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+        #[serde(try_from = "f64", into = "f64")]
+        pub struct $name(pub f64);
 
-impl TryFrom<f64> for PositiveFinite {
-    type Error = String;
-    fn try_from(value: f64) -> Result<Self, Self::Error> {
-        if value.is_finite() && value > 0.0 {
-            Ok(Self(value))
-        } else {
-            Err(format!("invalid value {value}: expected a finite number greater than 0"))
+        impl TryFrom<f64> for $name {
+            type Error = String;
+            fn try_from(value: f64) -> Result<Self, Self::Error> {
+                let valid: fn(f64) -> bool = $valid;
+                if valid(value) {
+                    Ok(Self(value))
+                } else {
+                    Err(format!(concat!($key, ": invalid value {}: expected ", $expected), value))
+                }
+            }
         }
-    }
-}
 
-impl From<PositiveFinite> for f64 {
-    fn from(value: PositiveFinite) -> Self {
-        value.0
-    }
-}
-
-/// A float in [0, 1).
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct UnitFraction(pub f64);
-
-impl TryFrom<f64> for UnitFraction {
-    type Error = String;
-    fn try_from(value: f64) -> Result<Self, Self::Error> {
-        if value.is_finite() && (0.0..1.0).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(format!("invalid value {value}: expected a fraction in [0, 1), such as 0.2"))
+        impl From<$name> for f64 {
+            fn from(value: $name) -> Self {
+                value.0
+            }
         }
-    }
+    };
 }
 
-impl From<UnitFraction> for f64 {
-    fn from(value: UnitFraction) -> Self {
-        value.0
+checked_float!(
+    /// Optimizer learning rate: finite and greater than 0.
+    LearningRate,
+    "learning_rate",
+    |v| v.is_finite() && v > 0.0,
+    "a finite number greater than 0, such as 0.001"
+);
+
+checked_float!(
+    /// A duration in seconds: finite and greater than 0.
+    PositiveSeconds,
+    "time_limit_seconds",
+    |v| v.is_finite() && v > 0.0,
+    "a finite number of seconds greater than 0"
+);
+
+checked_float!(
+    /// A gate limit: finite and at least 0.
+    NonNegativeFinite,
+    "gate limit",
+    |v| v.is_finite() && v >= 0.0,
+    "a finite number of at least 0"
+);
+
+checked_float!(
+    /// Validation fraction in [0, 1).
+    UnitFraction,
+    "validation_split",
+    |v| v.is_finite() && (0.0..1.0).contains(&v),
+    "a fraction in [0, 1), such as 0.2"
+);
+
+impl Default for UnitFraction {
+    fn default() -> Self {
+        Self(0.0)
     }
 }
 
@@ -222,7 +251,7 @@ pub enum PayloadDtype {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawStrategy {
     /// Lightning 1.x: every step's whole output map is kept for
     /// `training_epoch_end(outputs)`.
@@ -287,7 +316,7 @@ pub struct RawLimits {
     /// Device memory budget per run in MiB (CUDA caching allocator).
     pub device_memory_mib: Option<NonZeroU64>,
     /// Wall-clock limit per run in seconds.
-    pub time_limit_seconds: Option<PositiveFinite>,
+    pub time_limit_seconds: Option<PositiveSeconds>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -322,26 +351,4 @@ pub struct RawLimit {
     pub relative_percent: Option<NonNegativeFinite>,
     /// Absolute limit in the metric's unit (bytes or samples/s).
     pub absolute: Option<NonNegativeFinite>,
-}
-
-/// A float that must be finite and at least zero.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct NonNegativeFinite(pub f64);
-
-impl TryFrom<f64> for NonNegativeFinite {
-    type Error = String;
-    fn try_from(value: f64) -> Result<Self, Self::Error> {
-        if value.is_finite() && value >= 0.0 {
-            Ok(Self(value))
-        } else {
-            Err(format!("invalid value {value}: expected a finite number of at least 0"))
-        }
-    }
-}
-
-impl From<NonNegativeFinite> for f64 {
-    fn from(value: NonNegativeFinite) -> Self {
-        value.0
-    }
 }

@@ -73,17 +73,31 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 /// anchors relative paths inside the scenario.
 pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let raw: RawScenario = serde_yaml::from_str(text).map_err(|error| {
-        let location = match error.location() {
-            Some(at) => format!("{}:{}: ", at.line(), at.column()),
-            None => " ".to_owned(),
+        let message = error.to_string();
+        // Errors inside kind-selected sections carry no useful location of
+        // their own; point them at their top-level key instead.
+        let section_line = super::kind_tagged::SECTIONS
+            .iter()
+            .find(|section| message.starts_with(*section))
+            .and_then(|section| top_level_key_line(text, section));
+        let location = match (section_line, error.location()) {
+            (Some(line), _) => format!("{line}:1: "),
+            (None, Some(at)) => format!("{}:{}: ", at.line(), at.column()),
+            (None, None) => " ".to_owned(),
         };
         ScenarioError::Syntax {
             path: path.to_owned(),
             location,
-            message: strip_serde_location(&error.to_string()),
+            message: strip_serde_location(&message),
         }
     })?;
     Validator { path }.validate(raw, text)
+}
+
+/// 1-based line of a top-level `key:` in the YAML text.
+fn top_level_key_line(text: &str, key: &str) -> Option<usize> {
+    let prefix = format!("{key}:");
+    text.lines().position(|line| line.starts_with(&prefix)).map(|index| index + 1)
 }
 
 /// serde_yaml appends " at line L column C"; the location is already in the
