@@ -4,18 +4,10 @@
 mod gate_support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use epochmem::results::{read_results, InvocationStatus};
 use gate_support::*;
-
-fn epochmem(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_epochmem"))
-        .args(args)
-        .env_remove("EPOCHMEM_LOG")
-        .output()
-        .expect("start the epochmem binary")
-}
 
 fn gate(baseline: &Path, current: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -47,14 +39,6 @@ fn gate_rejects(
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
     stderr(&output)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A baseline file and a current file, each of the fixture with one repeat.

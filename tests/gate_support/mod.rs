@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use epochmem::gate::{GateInput, Role};
 use epochmem::results::{
@@ -252,4 +253,21 @@ pub fn write_results(folder: &Path, file_name: &str, results: &ResultsFile) -> P
     std::fs::write(&path, serde_json::to_vec_pretty(results).expect("results serialize"))
         .expect("write the fixture file");
     path
+}
+
+/// Runs the real `epochmem` binary with `args` and waits for it.
+pub fn epochmem(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_epochmem"))
+        .args(args)
+        .env_remove("EPOCHMEM_LOG")
+        .output()
+        .expect("start the epochmem binary")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
