@@ -6,6 +6,7 @@
 // frames is undefined behaviour.
 
 #include <c10/core/Allocator.h>
+#include <c10/core/alignment.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <c10/core/DeviceType.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 
 namespace {
 
@@ -27,20 +29,33 @@ void write_message(char* buffer, size_t buffer_len, const char* message) {
 }
 
 // Wraps the CPU allocator that libtorch had installed and counts the bytes
-// that each allocation requested. Each DataPtr gets a small context that
-// remembers its size and the wrapped allocator's own context, so the deleter
-// can subtract the exact size and then free through the original deleter.
+// that each allocation requested. Each block is allocated with a header in
+// front of the data that records its size and the wrapped allocator's own
+// context and deleter, so the deleter can subtract the exact size and then
+// free through the original deleter. The counters leave the header out.
+//
+// The DataPtr's context is the data pointer itself, because libtorch's
+// Allocator::raw_allocate asserts exactly that. Some CPU kernels allocate
+// scratch space through it (gelu does in libtorch 2.13), and with a separate
+// context object they fail that assertion.
 class CountingCpuAllocator final : public c10::Allocator {
  public:
   explicit CountingCpuAllocator(c10::Allocator* inner) : inner_(inner) {}
 
   c10::DataPtr allocate(size_t nbytes) override {
-    c10::DataPtr inner_ptr = inner_->allocate(nbytes);
-    void* data = inner_ptr.get();
+    c10::DataPtr inner_ptr = inner_->allocate(nbytes + kHeaderBytes);
+    auto* block = static_cast<char*>(inner_ptr.get());
     c10::Device device = inner_ptr.device();
-    auto* context = new Context{inner_ptr.move_context(), nbytes};
+    c10::DeleterFnPtr inner_deleter = inner_ptr.get_deleter();
+    void* inner_context = inner_ptr.release_context();
+    new (block) Header{inner_context, inner_deleter, nbytes};
+    void* data = block + kHeaderBytes;
     record_allocation(nbytes);
-    return {data, context, &CountingCpuAllocator::delete_context, device};
+    return {data, data, &CountingCpuAllocator::delete_block, device};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override {
+    return &CountingCpuAllocator::delete_block;
   }
 
   void copy_data(void* dest, const void* src, std::size_t count) const override {
@@ -64,16 +79,24 @@ class CountingCpuAllocator final : public c10::Allocator {
   static std::atomic<int64_t> allocated_bytes_total;
 
  private:
-  struct Context {
-    std::unique_ptr<void, c10::DeleterFnPtr> inner;
+  struct Header {
+    void* inner_context;
+    c10::DeleterFnPtr inner_deleter;
     size_t nbytes;
   };
+  // A whole number of alignment units, so the data keeps the alignment that
+  // the wrapped allocator gives its blocks.
+  static constexpr size_t kHeaderBytes =
+      (sizeof(Header) + c10::gAlignment - 1) / c10::gAlignment * c10::gAlignment;
 
-  static void delete_context(void* raw) {
-    auto* context = static_cast<Context*>(raw);
-    current_bytes.fetch_sub(static_cast<int64_t>(context->nbytes));
+  static void delete_block(void* data) {
+    auto* header = reinterpret_cast<Header*>(static_cast<char*>(data) - kHeaderBytes);
+    Header copy = *header;
+    current_bytes.fetch_sub(static_cast<int64_t>(copy.nbytes));
     free_count.fetch_add(1);
-    delete context;  // frees the data through the wrapped allocator's deleter
+    if (copy.inner_deleter != nullptr) {
+      copy.inner_deleter(copy.inner_context);
+    }
   }
 
   c10::Allocator* inner_;

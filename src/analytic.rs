@@ -3,7 +3,7 @@
 //! These are the reference values that measured retained bytes are checked
 //! against: `numel x element size` summed over what a strategy holds.
 
-use crate::scenario::{DataSpec, ModelSpec, Scenario};
+use crate::scenario::{DataSpec, ModelSpec, ModuleOutputSpec, Scenario};
 
 /// Bytes of the scalar float32 `loss` that every step returns.
 pub const LOSS_BYTES: u64 = 4;
@@ -13,7 +13,8 @@ pub const TARGET_BYTES_PER_SAMPLE: u64 = 8;
 const FLOAT32_BYTES: u64 = 4;
 
 /// Bytes per sample of a named output, or `None` when its shape is only
-/// known at run time (TorchScript extra outputs) or the product overflows.
+/// known at run time (a TorchScript extra output without a declared shape)
+/// or the product overflows.
 pub fn output_bytes_per_sample(scenario: &Scenario, output: &str) -> Option<u64> {
     let classes = scenario.data.classes();
     match output {
@@ -27,6 +28,24 @@ pub fn output_bytes_per_sample(scenario: &Scenario, output: &str) -> Option<u64>
         "payload" => {
             let payload = scenario.step_outputs.payload.as_ref()?;
             product(&payload.shape)?.checked_mul(payload.dtype.element_bytes())
+        }
+        name => {
+            let extra = module_output(scenario, name)?;
+            product(extra.shape.as_ref()?)?.checked_mul(extra.dtype?.element_bytes())
+        }
+    }
+}
+
+/// Checks whether the size of a named output follows from the scenario
+/// alone. Only TorchScript extra outputs without a declared shape fail this.
+pub fn output_size_is_known(scenario: &Scenario, output: &str) -> bool {
+    module_output(scenario, output).is_none_or(|extra| extra.shape.is_some())
+}
+
+fn module_output<'a>(scenario: &'a Scenario, name: &str) -> Option<&'a ModuleOutputSpec> {
+    match &scenario.model {
+        ModelSpec::Torchscript { extra_outputs, .. } => {
+            extra_outputs.iter().find(|extra| extra.name == name)
         }
         _ => None,
     }

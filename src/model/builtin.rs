@@ -127,6 +127,9 @@ impl Transformer {
 }
 
 impl Model for Transformer {
+    // `x += y` on a tch Tensor is the in-place `add_`, which would modify the
+    // residual stream that layer norm saved for backward.
+    #[allow(clippy::assign_op_pattern)]
     fn forward(&self, tokens: &Tensor, _train: bool) -> anyhow::Result<ModelOutput> {
         let (batch, length) = (tokens.size()[0], tokens.size()[1]);
         let d = self.positions.size()[1];

@@ -7,7 +7,7 @@ use tch::{nn, Device, Tensor};
 
 use crate::scenario::{ModelSpec, Scenario};
 
-pub use torchscript::TorchscriptError;
+pub use torchscript::{check_module, TorchscriptError};
 
 /// What one forward pass returns.
 pub struct ModelOutput {
@@ -60,9 +60,14 @@ pub fn build_model(scenario: &Scenario, device: Device) -> anyhow::Result<BuiltM
                 },
             ))
         }
-        ModelSpec::Torchscript { path, logits, extra_outputs } => Box::new(
-            torchscript::TorchscriptModel::load(path, &root, logits.clone(), extra_outputs.clone())?,
-        ),
+        ModelSpec::Torchscript { path, logits, extra_outputs, .. } => {
+            let contract = torchscript::OutputContract {
+                logits: logits.clone(),
+                classes,
+                extra_outputs: extra_outputs.clone(),
+            };
+            Box::new(torchscript::TorchscriptModel::load(path, &root, contract)?)
+        }
     };
     if var_store.trainable_variables().is_empty() {
         anyhow::bail!(

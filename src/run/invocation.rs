@@ -31,6 +31,12 @@ pub fn run_invocation(args: &RunArgs) -> anyhow::Result<i32> {
         .host_memory_bytes
         .unwrap_or_else(crate::limits::default_host_budget_bytes);
     let device = resolve_device(&scenario)?;
+    // NOTE: only a CPU run gets the probe batch. For a CUDA device the
+    // parent checks only that the module loads and has trainable parameters,
+    // so an output mismatch shows up as a crashed run. A probe on the GPU
+    // would give the parent a CUDA context of its own, and a probe on the CPU
+    // could reject a module that runs only on the GPU.
+    crate::model::check_module(&scenario, device.name == "cpu")?;
 
     let out_dir = scenario.report_dir(&args.reports_dir);
     std::fs::create_dir_all(&out_dir)

@@ -21,7 +21,14 @@ use crate::scenario::load_scenario;
 pub fn validate_command(args: &ValidateArgs) -> anyhow::Result<i32> {
     let mut failures = 0;
     for path in &args.scenarios {
-        match load_scenario(path) {
+        let checked = load_scenario(path).and_then(|scenario| {
+            // A CPU scenario's module runs one probe batch here. On other
+            // devices only loading is checked (see `check_module`).
+            let run_forward = scenario.device == crate::scenario::DeviceRequest::Cpu;
+            crate::model::check_module(&scenario, run_forward)?;
+            Ok(scenario)
+        });
+        match checked {
             Ok(scenario) => println!(
                 "{}: valid ({} strategies, device {})",
                 path.display(),

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use raw::{
-    BufferDevice, DigitsLayout, GrowthExpectation, OptimizerKind, OutputSelector, PayloadDtype,
-    RawGate, RawLimit, RawScenario,
+    BufferDevice, DigitsLayout, GrowthExpectation, InputDtype, OptimizerKind, OutputDtype,
+    OutputSelector, PayloadDtype, RawGate, RawLimit, RawScenario,
 };
 pub use validate::{load_scenario, parse_scenario, ScenarioError, MAX_SCENARIO_FILE_BYTES};
 
@@ -78,15 +78,30 @@ pub enum ModelSpec {
     },
     Torchscript {
         path: PathBuf,
+        input: ModuleInputSpec,
         logits: OutputSelector,
         extra_outputs: Vec<ModuleOutputSpec>,
     },
 }
 
+/// One input sample of a TorchScript module, without the batch dimension.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModuleInputSpec {
+    pub shape: Vec<u64>,
+    pub dtype: InputDtype,
+}
+
+/// A TorchScript module output that `training_step` returns by `name`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleOutputSpec {
     pub name: String,
     pub select: OutputSelector,
+    /// Declared shape per sample, without the batch dimension.
+    #[serde(default)]
+    pub shape: Option<Vec<u64>>,
+    /// Declared element type, float32 when only `shape` was declared.
+    #[serde(default)]
+    pub dtype: Option<OutputDtype>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,11 +145,19 @@ impl DataSpec {
         }
     }
 
-    /// Bytes of one input element: token ids are int64, features float32.
-    pub fn input_element_bytes(&self) -> u64 {
+    /// Element type of the inputs: token ids are int64, features float32.
+    pub fn input_dtype(&self) -> InputDtype {
         match self {
-            DataSpec::SyntheticTokens { .. } => 8,
-            _ => 4,
+            DataSpec::SyntheticTokens { .. } => InputDtype::Int64,
+            _ => InputDtype::Float32,
+        }
+    }
+
+    /// Bytes of one input element.
+    pub fn input_element_bytes(&self) -> u64 {
+        match self.input_dtype() {
+            InputDtype::Int64 => 8,
+            InputDtype::Float32 => 4,
         }
     }
 }
@@ -168,6 +191,43 @@ impl PayloadDtype {
             PayloadDtype::Float16 | PayloadDtype::Bfloat16 => 2,
             PayloadDtype::Float32 => 4,
             PayloadDtype::Float64 => 8,
+        }
+    }
+}
+
+impl OutputDtype {
+    pub fn element_bytes(self) -> u64 {
+        match self {
+            OutputDtype::Bool | OutputDtype::Uint8 | OutputDtype::Int8 => 1,
+            OutputDtype::Int16 | OutputDtype::Float16 | OutputDtype::Bfloat16 => 2,
+            OutputDtype::Int32 | OutputDtype::Float32 => 4,
+            OutputDtype::Int64 | OutputDtype::Float64 => 8,
+        }
+    }
+
+    /// Returns the name a scenario uses for it, such as `float32`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputDtype::Bool => "bool",
+            OutputDtype::Uint8 => "uint8",
+            OutputDtype::Int8 => "int8",
+            OutputDtype::Int16 => "int16",
+            OutputDtype::Int32 => "int32",
+            OutputDtype::Int64 => "int64",
+            OutputDtype::Float16 => "float16",
+            OutputDtype::Bfloat16 => "bfloat16",
+            OutputDtype::Float32 => "float32",
+            OutputDtype::Float64 => "float64",
+        }
+    }
+}
+
+impl InputDtype {
+    /// Returns the name a scenario uses for it, such as `int64`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputDtype::Float32 => "float32",
+            InputDtype::Int64 => "int64",
         }
     }
 }

@@ -67,12 +67,35 @@ pub enum RawModel {
     /// A TorchScript module exported from Python.
     Torchscript {
         path: PathBuf,
+        /// Shape and dtype of one input sample, which must match the data's
+        /// samples.
+        input: RawModuleInput,
         /// Index (tuple output) or key (dict output) of the logits. Default: 0.
         logits: Option<OutputSelector>,
         /// Further module outputs that `training_step` returns, by name.
         #[serde(default)]
         extra_outputs: Vec<RawModuleOutput>,
     },
+}
+
+/// The input sample a TorchScript module's `forward` takes, without the
+/// batch dimension.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModuleInput {
+    pub shape: Vec<NonZeroU64>,
+    /// Default: float32.
+    #[serde(default)]
+    pub dtype: InputDtype,
+}
+
+/// Element type of a model's input: float32 features or int64 token ids.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InputDtype {
+    #[default]
+    Float32,
+    Int64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -87,6 +110,29 @@ pub enum OutputSelector {
 pub struct RawModuleOutput {
     pub name: String,
     pub select: OutputSelector,
+    /// Shape of the output per sample, without the batch dimension: the
+    /// module returns `[batch, ..shape]`. When set, every step checks it and
+    /// the analytic byte counts include the output.
+    pub shape: Option<Vec<NonZeroU64>>,
+    /// Element type, checked at every step when set. Default: float32 when
+    /// `shape` is set.
+    pub dtype: Option<OutputDtype>,
+}
+
+/// Element type of a TorchScript module's output tensor.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputDtype {
+    Bool,
+    Uint8,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Float16,
+    Bfloat16,
+    Float32,
+    Float64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

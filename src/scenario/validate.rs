@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::raw::{RawData, RawModel, RawScenario, RawStrategy};
+use super::raw::{RawData, RawModel, RawModuleInput, RawModuleOutput, RawScenario, RawStrategy};
 use super::{
-    produced_outputs, DataSpec, DeviceRequest, Limits, ModelSpec, ModuleOutputSpec, PayloadSpec,
-    ProbeSettings, Scenario, StepOutputSpec, StrategyKind, StrategySpec, TrainingSpec,
-    ALWAYS_PRODUCED_OUTPUTS,
+    produced_outputs, DataSpec, DeviceRequest, Limits, ModelSpec, ModuleInputSpec,
+    ModuleOutputSpec, OutputDtype, OutputSelector, PayloadSpec, ProbeSettings, Scenario,
+    StepOutputSpec, StrategyKind, StrategySpec, TrainingSpec, ALWAYS_PRODUCED_OUTPUTS,
 };
 use crate::limits::default_host_budget_bytes;
 
@@ -372,34 +372,57 @@ impl Validator<'_> {
                     feed_forward: feed_forward.get(),
                 }
             }
-            RawModel::Torchscript { path, logits, extra_outputs } => {
-                let path = self.resolve_relative(path);
-                self.check_existing_file("model.path", &path)?;
-                let mut seen: HashSet<&str> = HashSet::new();
-                for (index, output) in extra_outputs.iter().enumerate() {
-                    let key = format!("model.extra_outputs[{index}].name");
-                    if ALWAYS_PRODUCED_OUTPUTS.contains(&output.name.as_str())
-                        || ["hidden", "input", "per_sample_loss", "payload"]
-                            .contains(&output.name.as_str())
-                    {
-                        return Err(self.invalid(
-                            key,
-                            format!("{:?} is a built-in output name; choose another", output.name),
-                        ));
-                    }
-                    if !seen.insert(output.name.as_str()) {
-                        return Err(self.invalid(key, format!("{:?} is listed twice", output.name)));
-                    }
-                }
-                ModelSpec::Torchscript {
-                    path,
-                    logits: logits.clone().unwrap_or(super::OutputSelector::Index(0)),
-                    extra_outputs: extra_outputs
-                        .iter()
-                        .map(|o| ModuleOutputSpec { name: o.name.clone(), select: o.select.clone() })
-                        .collect(),
-                }
+            RawModel::Torchscript { path, input, logits, extra_outputs } => {
+                self.resolve_torchscript(path, input, logits.as_ref(), extra_outputs)?
             }
+        })
+    }
+
+    fn resolve_torchscript(
+        &self,
+        path: &Path,
+        input: &RawModuleInput,
+        logits: Option<&OutputSelector>,
+        extra_outputs: &[RawModuleOutput],
+    ) -> Result<ModelSpec, ScenarioError> {
+        let path = self.resolve_relative(path);
+        self.check_existing_file("model.path", &path)?;
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (index, output) in extra_outputs.iter().enumerate() {
+            let key = format!("model.extra_outputs[{index}].name");
+            if ALWAYS_PRODUCED_OUTPUTS.contains(&output.name.as_str())
+                || ["hidden", "input", "per_sample_loss", "payload"].contains(&output.name.as_str())
+            {
+                return Err(self.invalid(
+                    key,
+                    format!("{:?} is a built-in output name; choose another", output.name),
+                ));
+            }
+            if !seen.insert(output.name.as_str()) {
+                return Err(self.invalid(key, format!("{:?} is listed twice", output.name)));
+            }
+        }
+        let extra_outputs = extra_outputs
+            .iter()
+            .map(|output| {
+                let shape: Option<Vec<u64>> =
+                    output.shape.as_ref().map(|shape| shape.iter().map(|d| d.get()).collect());
+                // The analytic byte count needs a dtype once a shape is declared.
+                let dtype = match (&shape, output.dtype) {
+                    (Some(_), None) => Some(OutputDtype::Float32),
+                    (_, dtype) => dtype,
+                };
+                ModuleOutputSpec { name: output.name.clone(), select: output.select.clone(), shape, dtype }
+            })
+            .collect();
+        Ok(ModelSpec::Torchscript {
+            path,
+            input: ModuleInputSpec {
+                shape: input.shape.iter().map(|d| d.get()).collect(),
+                dtype: input.dtype,
+            },
+            logits: logits.cloned().unwrap_or(OutputSelector::Index(0)),
+            extra_outputs,
         })
     }
 
@@ -434,8 +457,44 @@ impl Validator<'_> {
                     Ok(())
                 }
             }
+            ModelSpec::Torchscript { input, .. } => self.check_module_input(input, data),
             _ => Ok(()),
         }
+    }
+
+    /// The data, not the module, decides what each batch holds, so the
+    /// declared input must describe the data's samples.
+    fn check_module_input(&self, input: &ModuleInputSpec, data: &DataSpec) -> Result<(), ScenarioError> {
+        let data_dtype = data.input_dtype();
+        if input.dtype != data_dtype {
+            let fix = match input.dtype {
+                super::InputDtype::Int64 => "int64 token ids come only from data.kind: synthetic_tokens",
+                super::InputDtype::Float32 => {
+                    "synthetic_tokens data gives int64 token ids, so declare dtype: int64"
+                }
+            };
+            return Err(self.invalid(
+                "model.input.dtype",
+                format!(
+                    "the module input is declared {}, but the data gives {} samples; {fix}",
+                    input.dtype.as_str(),
+                    data_dtype.as_str()
+                ),
+            ));
+        }
+        let sample_shape = data.sample_shape();
+        if input.shape != sample_shape {
+            return Err(self.invalid(
+                "model.input.shape",
+                format!(
+                    "the module input is declared {:?}, but the data gives samples of shape \
+                     {sample_shape:?}; declare the data's sample shape or change the data \
+                     (data.sample_shape, data.layout or data.sequence_length)",
+                    input.shape
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_split(&self, data: &DataSpec, split: f64) -> Result<(), ScenarioError> {
@@ -583,7 +642,14 @@ impl Validator<'_> {
     fn check_sizes(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
         let budget = scenario.limits.host_memory_bytes.unwrap_or_else(default_host_budget_bytes);
         let batch = scenario.training.batch_size;
-        let per_step = crate::analytic::step_output_bytes(scenario, batch);
+        // TorchScript outputs without a declared shape have no analytic size
+        // and are left out of this check.
+        let known: Vec<String> = scenario
+            .produced_outputs()
+            .into_iter()
+            .filter(|name| crate::analytic::output_size_is_known(scenario, name))
+            .collect();
+        let per_step = crate::analytic::outputs_bytes(scenario, &known, batch);
         match per_step {
             Some(bytes) if bytes <= budget => {}
             Some(bytes) => {
