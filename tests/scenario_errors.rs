@@ -109,6 +109,17 @@ fn cases() -> Vec<Case> {
             expected: &[":2:1:", "model", "missing the `kind:` key"],
         },
         Case {
+            // Found by the scenario_parse fuzz target: an empty tag panicked.
+            name: "empty model kind",
+            yaml: with("model: {kind: mlp, hidden: [8]}", "model: {kind: \"\", hidden: [8]}"),
+            expected: &["model.kind", "invalid value \"\""],
+        },
+        Case {
+            name: "multi-line strategy kind",
+            yaml: with("- kind: streaming", "- kind: |\n      !streaming"),
+            expected: &["strategies[0].kind", "invalid value"],
+        },
+        Case {
             name: "duplicate strategy names",
             yaml: format!("{VALID}  - kind: streaming\n"),
             expected: &["strategies[1].name", "already used by strategies[0]"],

@@ -55,6 +55,13 @@ fn from_kind_tagged<T: DeserializeOwned>(value: Value) -> Result<T, String> {
         Some(other) => return Err(format!(".kind: expected a name, found {}", describe(&other))),
         None => return Err(": missing the `kind:` key that selects the variant".to_owned()),
     };
+    // Tag::new panics on an empty tag, and a leading '!' would change its
+    // meaning, so only plain names reach it.
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            ".kind: invalid value {kind:?}: expected a name made of letters, digits and '_'"
+        ));
+    }
     // serde_yaml represents an externally tagged enum as a YAML tag: `!kind {...}`.
     let tagged = Value::Tagged(Box::new(TaggedValue {
         tag: Tag::new(kind.clone()),
