@@ -1,6 +1,7 @@
 //! Reading and atomically writing results files.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -77,6 +78,9 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder)?;
     let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    // Temporary files are created 0600; results and reports are meant to be
+    // read by others, like any file the user writes.
+    file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
