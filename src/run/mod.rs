@@ -1,12 +1,12 @@
 //! The `run`, `validate` and `report` commands: the parent side of a run.
 
 mod invocation;
-mod monitor;
+pub mod monitor;
 mod record;
 mod supervisor;
 mod table;
 pub mod protocol;
-mod timeline;
+pub mod timeline;
 pub mod worker;
 
 use std::path::Path;
