@@ -3,6 +3,7 @@
 use super::{MetricAccumulator, Phase, Strategy, StepOutputs};
 use crate::results::PhaseMetrics;
 
+#[derive(Clone)]
 pub struct StreamingStrategy {
     dead_hook: bool,
     train: MetricAccumulator,

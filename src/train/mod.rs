@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use tch::{nn, nn::OptimizerConfig, Device};
 
-use crate::data::{epoch_order, make_batch, Dataset};
+use crate::data::{epoch_order, make_batch, Batch, Dataset};
 use crate::model::BuiltModel;
 use crate::results::PhaseMetrics;
 use crate::scenario::{OptimizerKind, Scenario};
@@ -69,15 +69,7 @@ pub fn train(
 
         for indices in order.chunks(batch_size) {
             let batch = make_batch(&dataset.train, indices, device);
-            let outputs = run_step(scenario, model, &batch, true)?;
-            strategy.on_step(Phase::Train, &outputs);
-
-            optimizer.zero_grad();
-            outputs.get("loss").expect("loss is always returned").backward();
-            optimizer.step();
-
-            strategy.on_batch_end(Phase::Train, &outputs);
-            drop(outputs);
+            run_training_step(scenario, model, &batch, &mut optimizer, strategy)?;
             drop(batch);
 
             steps += 1;
@@ -107,6 +99,27 @@ pub fn train(
     Ok(epochs)
 }
 
+/// Runs one training step as the loop does: `training_step`, backward, the
+/// optimizer step and the strategy's hooks in Lightning 2.x order. The step's
+/// outputs are dropped on return, except what the strategy holds.
+pub fn run_training_step(
+    scenario: &Scenario,
+    model: &BuiltModel,
+    batch: &Batch,
+    optimizer: &mut nn::Optimizer,
+    strategy: &mut dyn Strategy,
+) -> anyhow::Result<()> {
+    let outputs = run_step(scenario, model, batch, true)?;
+    strategy.on_step(Phase::Train, &outputs);
+
+    optimizer.zero_grad();
+    outputs.get("loss").expect("loss is always returned").backward();
+    optimizer.step();
+
+    strategy.on_batch_end(Phase::Train, &outputs);
+    Ok(())
+}
+
 fn validate(
     scenario: &Scenario,
     device: Device,
@@ -127,7 +140,8 @@ fn validate(
     Ok(strategy.on_epoch_end(Phase::Validation))
 }
 
-fn build_optimizer(scenario: &Scenario, var_store: &nn::VarStore) -> anyhow::Result<nn::Optimizer> {
+/// Builds the scenario's optimizer over every trainable variable of the model.
+pub fn build_optimizer(scenario: &Scenario, var_store: &nn::VarStore) -> anyhow::Result<nn::Optimizer> {
     let rate = scenario.training.learning_rate;
     let optimizer = match scenario.training.optimizer {
         OptimizerKind::Sgd => nn::Sgd::default().build(var_store, rate)?,
