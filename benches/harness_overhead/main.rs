@@ -85,7 +85,8 @@ fn bench_step_bookkeeping(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(1));
 
     group.bench_function("cpu_allocator_read", |b| b.iter(allocator::read_cpu));
-    group.bench_function("rss_read", |b| b.iter(rss::read_rss_bytes));
+    let mut reader = rss::RssReader::new();
+    group.bench_function("rss_read", |b| b.iter(|| reader.read()));
 
     // One recorder for every iteration, as in a long run: its memory stays
     // bounded, and its occasional downsampling is part of the mean.

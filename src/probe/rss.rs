@@ -34,11 +34,46 @@ fn parse_status(status: &str) -> Option<ProcessMemory> {
 
 /// Current RSS from `/proc/self/statm`, cheaper to read than `status`.
 pub fn read_rss_bytes() -> u64 {
-    let page = page_size();
     fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|text| text.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * page)
+        .and_then(|text| parse_statm_rss(text.as_bytes()))
+        .unwrap_or(0)
+}
+
+/// Reads the current RSS through a `/proc/self/statm` handle kept open, so a
+/// per-step read costs one `pread` instead of an open, read and close.
+pub struct RssReader {
+    statm: Option<fs::File>,
+    buffer: [u8; 128],
+}
+
+impl RssReader {
+    pub fn new() -> Self {
+        Self { statm: fs::File::open("/proc/self/statm").ok(), buffer: [0; 128] }
+    }
+
+    /// Current RSS in bytes, or 0 when `/proc/self/statm` is unreadable.
+    pub fn read(&mut self) -> u64 {
+        use std::os::unix::fs::FileExt;
+        let Some(file) = &self.statm else { return 0 };
+        match file.read_at(&mut self.buffer, 0) {
+            Ok(length) => parse_statm_rss(&self.buffer[..length]).unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+}
+
+impl Default for RssReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The second field of statm is the resident page count.
+fn parse_statm_rss(statm: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(statm).ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page_size())
 }
 
 /// Resets VmHWM to the current RSS by writing 5 to `/proc/self/clear_refs`
@@ -57,6 +92,9 @@ fn page_size() -> u64 {
 mod tests {
     use super::*;
 
+    /// RSS is process-wide: tests that allocate must not overlap.
+    static RSS_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn parse_status_reads_kib_fields() {
         let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
@@ -67,6 +105,7 @@ mod tests {
 
     #[test]
     fn statm_and_status_agree_on_rss() {
+        let _serial = RSS_TESTS.lock().unwrap_or_else(|e| e.into_inner());
         let from_status = read_status().unwrap().rss_bytes;
         let from_statm = read_rss_bytes();
         let difference = from_status.abs_diff(from_statm);
@@ -74,7 +113,20 @@ mod tests {
     }
 
     #[test]
+    fn rss_reader_rereads_current_value() {
+        let _serial = RSS_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reader = RssReader::new();
+        let before = reader.read();
+        let block = vec![1u8; 64 << 20];
+        std::hint::black_box(&block);
+        let during = reader.read();
+        assert!(during >= before + (60 << 20), "before {before}, during {during}");
+        assert!(during.abs_diff(read_rss_bytes()) < 4 << 20);
+    }
+
+    #[test]
     fn reset_peak_lowers_high_water_mark() {
+        let _serial = RSS_TESTS.lock().unwrap_or_else(|e| e.into_inner());
         let block = vec![1u8; 64 << 20];
         std::hint::black_box(&block);
         drop(block);

@@ -83,6 +83,7 @@ pub struct Monitor {
     cuda_reserved_peak: Option<u64>,
     crossed: Option<BudgetCrossing>,
     last_progress: Instant,
+    rss_reader: rss::RssReader,
 }
 
 impl Monitor {
@@ -103,6 +104,7 @@ impl Monitor {
             cuda_reserved_peak: None,
             crossed: None,
             last_progress: Instant::now(),
+            rss_reader: rss::RssReader::new(),
         }
     }
 
@@ -241,7 +243,7 @@ impl LoopMonitor for Monitor {
                 cpu_allocated_bytes: allocator::read_cpu().current_bytes,
                 cuda_allocated_bytes: cuda.map(|s| s.allocated_current_bytes),
                 cuda_reserved_bytes: cuda.map(|s| s.reserved_current_bytes),
-                rss_bytes: rss::read_rss_bytes(),
+                rss_bytes: self.rss_reader.read(),
             });
         }
         if self.last_progress.elapsed().as_millis() >= PROGRESS_INTERVAL_MS {
