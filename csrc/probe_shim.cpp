@@ -176,7 +176,7 @@ void epochmem_cpu_counter_reset_peak() noexcept {
 
 // Reads the caching allocator statistics of one device of a device type
 // (1 = CUDA). Returns 0 when measured, 1 when no such allocator is usable
-// (message says why), -1 on an unexpected C++ error.
+// (the message gives the reason), -1 on an unexpected C++ error.
 int epochmem_device_allocator_stats(
     int device_type,
     int device_index,

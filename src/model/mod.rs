@@ -9,7 +9,7 @@ use crate::scenario::{ModelSpec, Scenario};
 
 pub use torchscript::{check_module, TorchscriptError};
 
-/// What one forward pass returns.
+/// Outputs of one forward pass.
 pub struct ModelOutput {
     pub logits: Tensor,
     /// Last hidden activation of a built-in model (`[batch, width]`, or

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
 
-/// The libtorch library folder the binary was linked against.
+/// Returns the libtorch library folder the binary was linked against.
 pub fn libtorch_lib_dir() -> PathBuf {
     PathBuf::from(env!("EPOCHMEM_LIBTORCH_LIB"))
 }
@@ -31,7 +31,7 @@ pub fn libtorch_version() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Whether an NVIDIA driver is installed (`libcuda.so.1` can be loaded).
+/// Checks whether an NVIDIA driver is installed (`libcuda.so.1` can be loaded).
 pub fn driver_present() -> bool {
     // SAFETY: loading the driver library runs its initialisers, which have
     // no preconditions; it is closed again at once.
@@ -65,7 +65,7 @@ pub fn load_cuda_libraries() -> Result<(), String> {
         .clone()
 }
 
-/// Whether `libtorch_cuda.so` is mapped into this process.
+/// Checks whether `libtorch_cuda.so` is mapped into this process.
 pub fn cuda_libraries_loaded() -> bool {
     std::fs::read_to_string("/proc/self/maps")
         .map(|maps| maps.contains("libtorch_cuda.so"))

@@ -69,7 +69,7 @@ impl Default for RssReader {
     }
 }
 
-/// The second field of statm is the resident page count.
+/// Parses the resident size from statm, whose second field counts resident pages.
 fn parse_statm_rss(statm: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(statm).ok()?;
     let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;

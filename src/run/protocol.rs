@@ -51,3 +51,20 @@ pub struct WorkerOutcome {
     pub heap_profile: Option<String>,
     pub failure: Option<WorkerFailure>,
 }
+
+impl WorkerOutcome {
+    /// An outcome with nothing measured, for a worker that reported none.
+    pub fn empty() -> Self {
+        Self {
+            baseline_rss_bytes: None,
+            cuda_libraries_loaded: false,
+            epochs: Vec::new(),
+            timeline: Timeline::default(),
+            peaks: Vec::new(),
+            growth: None,
+            analytic_retained_bytes_per_epoch: None,
+            heap_profile: None,
+            failure: None,
+        }
+    }
+}

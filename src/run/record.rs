@@ -14,7 +14,7 @@ use crate::scenario::StrategySpec;
 const METRIC_RELATIVE_TOLERANCE: f64 = 1e-9;
 
 pub fn build_record(spec: &StrategySpec, repeat: u32, exit: WorkerExit) -> RunRecord {
-    let outcome = exit.outcome.clone().unwrap_or_else(empty_outcome);
+    let outcome = exit.outcome.clone().unwrap_or_else(WorkerOutcome::empty);
     let step_reached = outcome
         .failure
         .as_ref()
@@ -104,20 +104,6 @@ fn classify(exit: &WorkerExit, outcome: &WorkerOutcome, step_reached: u64) -> (R
         return (RunStatus::Crashed, Some(failure(message, None, None)));
     }
     (RunStatus::Completed, None)
-}
-
-fn empty_outcome() -> WorkerOutcome {
-    WorkerOutcome {
-        baseline_rss_bytes: None,
-        cuda_libraries_loaded: false,
-        epochs: Vec::new(),
-        timeline: Default::default(),
-        peaks: Vec::new(),
-        growth: None,
-        analytic_retained_bytes_per_epoch: None,
-        heap_profile: None,
-        failure: None,
-    }
 }
 
 fn metric_never_updated(epochs: &[EpochRecord]) -> bool {

@@ -23,7 +23,7 @@ pub struct Supervision<'a> {
     pub interrupted: &'a AtomicBool,
 }
 
-/// Why the parent stopped a worker.
+/// Reason the parent stopped a worker.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StopReason {
     HostBudget { rss_bytes: u64 },
@@ -31,7 +31,7 @@ pub enum StopReason {
     Interrupted,
 }
 
-/// What the parent saw of one worker.
+/// Observations the parent made of one worker.
 pub struct WorkerExit {
     pub wall_seconds: f64,
     pub rss_samples: Vec<RssSample>,
@@ -76,7 +76,7 @@ pub fn run_worker(
     let request_json = serde_json::to_vec(request)?;
     {
         let mut stdin = child.stdin.take().expect("stdin is piped");
-        // A worker that dies at once closes its stdin; its exit status tells why.
+        // A worker that dies at once closes its stdin; its exit status gives the reason.
         let _ = stdin.write_all(&request_json);
     }
     let events = spawn_event_reader(&mut child);

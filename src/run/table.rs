@@ -3,7 +3,7 @@
 use crate::results::{ResultsFile, RunStatus};
 use crate::units::format_bytes;
 
-/// One line per run: status, throughput, peaks with their sources, final
+/// Formats one line per run: status, throughput, peaks with their sources, final
 /// metrics, and whether they match the reference strategy.
 pub fn summary_table(results: &ResultsFile) -> String {
     let header = [

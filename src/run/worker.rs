@@ -15,8 +15,8 @@ use crate::probe::{allocator, cuda, rss};
 use crate::results::Signal;
 
 pub fn worker_main(args: &WorkerArgs) -> anyhow::Result<i32> {
-    // Die with the parent: an orphaned worker would keep allocating with
-    // nobody enforcing its budget.
+    // Die with the parent: an orphaned worker would keep allocating with no
+    // parent left to enforce its budget.
     // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
     let mut input = String::new();
@@ -142,14 +142,7 @@ fn classify_failure(message: &str, monitor: &Monitor) -> WorkerFailure {
 
 fn failed_outcome(message: String) -> WorkerOutcome {
     WorkerOutcome {
-        baseline_rss_bytes: None,
         cuda_libraries_loaded: cuda::cuda_libraries_loaded(),
-        epochs: Vec::new(),
-        timeline: Default::default(),
-        peaks: Vec::new(),
-        growth: None,
-        analytic_retained_bytes_per_epoch: None,
-        heap_profile: None,
         failure: Some(WorkerFailure {
             exceeded_memory: false,
             message,
@@ -157,6 +150,7 @@ fn failed_outcome(message: String) -> WorkerOutcome {
             exceeded_signal: None,
             exceeded_value_bytes: None,
         }),
+        ..WorkerOutcome::empty()
     }
 }
 

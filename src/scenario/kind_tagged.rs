@@ -15,17 +15,17 @@ use serde_yaml::Value;
 /// list to point such an error at the key's line.
 pub const SECTIONS: [&str; 3] = ["model", "data", "strategies"];
 
-/// The `model:` section.
+/// Deserializes the `model:` section.
 pub fn model<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<T, D::Error> {
     one("model", deserializer)
 }
 
-/// The `data:` section.
+/// Deserializes the `data:` section.
 pub fn data<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<T, D::Error> {
     one("data", deserializer)
 }
 
-/// The `strategies:` list.
+/// Deserializes the `strategies:` list.
 pub fn strategies<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,

@@ -40,7 +40,7 @@ pub struct Scenario {
     pub gate: RawGate,
 }
 
-/// Where training runs.
+/// Training device requested by a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceRequest {

@@ -319,7 +319,7 @@ pub enum RawStrategy {
         detach: Option<bool>,
         #[serde(default)]
         device: BufferDevice,
-        /// Default: true. False forgets the clear, so the buffer grows across
+        /// Default: true. False skips the clear, so the buffer grows across
         /// epochs.
         clear: Option<bool>,
         expect: Option<GrowthExpectation>,
@@ -345,7 +345,7 @@ pub enum BufferDevice {
     Cpu,
 }
 
-/// How a strategy's retained memory is expected to grow with epoch length.
+/// Expected growth of a strategy's retained memory with epoch length.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum GrowthExpectation {

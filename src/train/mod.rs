@@ -21,7 +21,7 @@ use crate::strategy::{Phase, Strategy};
 
 pub use step::run_step;
 
-/// What the loop reports to whoever measures it.
+/// Receiver of the loop's measurement points, such as the worker's probes.
 pub trait LoopMonitor {
     fn on_epoch_start(&mut self, _epoch: u32) {}
     /// After `on_train_batch_end`, once the step's outputs are dropped.
