@@ -38,7 +38,11 @@ fn run_streaming(samples: u64) -> u64 {
 
 #[test]
 fn streaming_heap_does_not_grow_with_steps() {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    let profile = tempfile::tempdir().unwrap();
+    let _profiler = dhat::Profiler::builder()
+        .testing()
+        .file_name(profile.path().join("dhat-heap.json"))
+        .build();
     epochmem::probe::allocator::install_cpu_counter().unwrap();
 
     // Warm-up: one-time allocations of libtorch bindings and the probes.

@@ -261,4 +261,9 @@ fn cuda_request_without_gpu_is_a_usage_error() {
     assert!(message.contains("cuda:0"), "{message}");
     assert!(message.contains("device: cpu"), "{message}");
     assert!(!workspace.reports().exists());
+
+    let path = workspace.write("cuda.yaml", &format!("{VALID}device: cuda\n"));
+    let validated = Command::new(BINARY).arg("validate").arg(&path).output().unwrap();
+    assert_eq!(validated.status.code(), Some(2), "{}", stdout(&validated));
+    assert!(stderr(&validated).contains("no NVIDIA driver"), "{}", stderr(&validated));
 }

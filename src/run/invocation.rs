@@ -77,11 +77,12 @@ pub fn run_invocation(args: &RunArgs) -> anyhow::Result<i32> {
         interrupted: &interrupted,
     };
     eprintln!(
-        "epochmem: {} on {}: {} strategies x {} repeats, host budget {} per run",
+        "epochmem: {} on {} (requested: {}): {} x {}, host budget {} per run",
         scenario.name,
         device.name,
-        scenario.strategies.len(),
-        scenario.repeats,
+        scenario.device,
+        plural(scenario.strategies.len() as u64, "strategy", "strategies"),
+        plural(u64::from(scenario.repeats), "repeat", "repeats"),
         crate::units::format_bytes(host_budget)
     );
 
@@ -147,6 +148,10 @@ pub fn run_invocation(args: &RunArgs) -> anyhow::Result<i32> {
     Ok(if was_interrupted { 130 } else { 0 })
 }
 
+fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 fn check_metrics_self(record: &mut RunRecord, name: &str) {
     let copy = record.clone();
     check_metrics(record, Some(&copy), name);
@@ -208,7 +213,7 @@ pub struct ResolvedDevice {
     pub name: String,
 }
 
-fn resolve_device(scenario: &Scenario) -> anyhow::Result<ResolvedDevice> {
+pub(super) fn resolve_device(scenario: &Scenario) -> anyhow::Result<ResolvedDevice> {
     use crate::probe::cuda;
     let cpu = ResolvedDevice { name: "cpu".into() };
     match scenario.device {

@@ -28,12 +28,18 @@ pub fn validate_command(args: &ValidateArgs) -> anyhow::Result<i32> {
             crate::model::check_module(&scenario, run_forward)?;
             Ok(scenario)
         });
+        // The device is checked as `run` would check it, so a scenario that
+        // asks for a missing GPU fails here too.
+        let checked = checked
+            .map_err(anyhow::Error::from)
+            .and_then(|scenario| invocation::resolve_device(&scenario).map(|device| (scenario, device)));
         match checked {
-            Ok(scenario) => println!(
-                "{}: valid ({} strategies, device {})",
+            Ok((scenario, device)) => println!(
+                "{}: valid ({} strategies, device {} -> {} here)",
                 path.display(),
                 scenario.strategies.len(),
-                scenario.device
+                scenario.device,
+                device.name
             ),
             Err(error) => {
                 eprintln!("epochmem: error: {error}");

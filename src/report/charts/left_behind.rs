@@ -145,8 +145,10 @@ pub(super) fn left_behind_chart(
         file_name,
         title,
         caption: "Allocator bytes after the epoch-end hooks and validation, minus the bytes at \
-                  the epoch start. A buffer cleared at the epoch end leaves close to nothing; a \
-                  forgotten clear leaves one epoch's outputs behind every epoch."
+                  the epoch start. The first epoch of every strategy also leaves the gradients \
+                  and the optimizer state, which are created at the first step. After that, a \
+                  buffer cleared at the epoch end leaves close to nothing (an empty bar is 0 B), \
+                  and a forgotten clear leaves one epoch's outputs behind every epoch."
             .to_owned(),
         svg,
     }))
