@@ -19,6 +19,7 @@ results = json.load(open(sys.argv[1]))
 print("device used:", results["machine"]["device_used"])
 for run in results["runs"]:
     print(f"{run['strategy']}: status {run['status']}, CUDA libraries loaded: {run['cuda_libraries_loaded']}")
+    print(f"  CUDA allocator events (OOMs, retries): {run.get('cuda_allocator_events')}")
     for peak in run["peaks"]:
         if peak["source"] == "cuda_caching_allocator":
             print(f"  {peak['signal']}: {peak['peak_bytes']} bytes", peak["unavailable_reason"] or "")

@@ -213,6 +213,10 @@ pub struct RunRecord {
     pub baseline_rss_bytes: Option<u64>,
     /// Whether the CUDA part of libtorch was loaded into the worker.
     pub cuda_libraries_loaded: bool,
+    /// Out-of-memory and retry counts of the CUDA caching allocator over the
+    /// run; `None` when CUDA was not measured.
+    #[serde(default)]
+    pub cuda_allocator_events: Option<CudaAllocatorEvents>,
     pub epochs: Vec<EpochRecord>,
     /// Memory after every training step, downsampled keeping local peaks.
     pub timeline: Timeline,
@@ -229,6 +233,15 @@ pub struct RunRecord {
     /// Path of the dhat JSON profile, with `--heap-profile`.
     pub heap_profile: Option<String>,
     pub summary: RunSummary,
+}
+
+/// Event counts of the CUDA caching allocator (source: cuda_caching_allocator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CudaAllocatorEvents {
+    /// Allocations that failed with out-of-memory.
+    pub num_ooms: u64,
+    /// Allocations that succeeded only after the cache was freed and retried.
+    pub num_alloc_retries: u64,
 }
 
 /// Step timeline of one run.

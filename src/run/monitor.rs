@@ -8,7 +8,7 @@ use super::timeline::TimelineRecorder;
 use super::worker::emit;
 use crate::probe::allocator::{self, CudaReading};
 use crate::probe::rss;
-use crate::results::{
+use crate::results::{CudaAllocatorEvents, 
     EpochMemory, EpochRecord, Growth, GrowthClass, Signal, SignalPeak, Source, StepPoint, Timeline,
 };
 use crate::scenario::Scenario;
@@ -31,6 +31,7 @@ pub struct FinishedMeasurements {
     pub timeline: Timeline,
     pub peaks: Vec<SignalPeak>,
     pub growth: Option<Growth>,
+    pub cuda_events: Option<CudaAllocatorEvents>,
 }
 
 /// Least-squares sums for retained bytes against the step within an epoch.
@@ -202,6 +203,10 @@ impl Monitor {
             timeline: self.timeline.finish(),
             peaks,
             growth,
+            cuda_events: cuda_final.map(|stats| CudaAllocatorEvents {
+                num_ooms: stats.num_ooms,
+                num_alloc_retries: stats.num_alloc_retries,
+            }),
         }
     }
 }

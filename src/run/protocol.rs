@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::{EpochRecord, Growth, SignalPeak, Signal, Timeline};
+use crate::results::{CudaAllocatorEvents, EpochRecord, Growth, SignalPeak, Signal, Timeline};
 use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +43,8 @@ pub struct WorkerFailure {
 pub struct WorkerOutcome {
     pub baseline_rss_bytes: Option<u64>,
     pub cuda_libraries_loaded: bool,
+    #[serde(default)]
+    pub cuda_allocator_events: Option<CudaAllocatorEvents>,
     pub epochs: Vec<EpochRecord>,
     pub timeline: Timeline,
     pub peaks: Vec<SignalPeak>,
@@ -58,6 +60,7 @@ impl WorkerOutcome {
         Self {
             baseline_rss_bytes: None,
             cuda_libraries_loaded: false,
+            cuda_allocator_events: None,
             epochs: Vec::new(),
             timeline: Timeline::default(),
             peaks: Vec::new(),

@@ -29,6 +29,7 @@ pub fn build_record(spec: &StrategySpec, repeat: u32, exit: WorkerExit) -> RunRe
         wall_seconds: exit.wall_seconds,
         baseline_rss_bytes: outcome.baseline_rss_bytes,
         cuda_libraries_loaded: outcome.cuda_libraries_loaded,
+        cuda_allocator_events: outcome.cuda_allocator_events,
         epochs: outcome.epochs,
         timeline: outcome.timeline,
         rss_samples: exit.rss_samples,

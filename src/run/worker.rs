@@ -103,6 +103,7 @@ fn run_measured(request: &WorkerRequest, device: Device) -> WorkerOutcome {
     WorkerOutcome {
         baseline_rss_bytes,
         cuda_libraries_loaded: cuda::cuda_libraries_loaded(),
+        cuda_allocator_events: finished.cuda_events,
         epochs: finished.epochs,
         timeline: finished.timeline,
         peaks: finished.peaks,

@@ -113,6 +113,7 @@ pub fn completed_run(
         wall_seconds: 2.0,
         baseline_rss_bytes: Some(250 * MIB),
         cuda_libraries_loaded: false,
+        cuda_allocator_events: None,
         epochs,
         timeline: Timeline { recorded_steps: 2 * STEPS_PER_EPOCH, points },
         rss_samples: Vec::new(),

@@ -152,6 +152,7 @@ impl RunBuilder {
             wall_seconds: 1.25,
             baseline_rss_bytes: Some(190 * 1024 * 1024),
             cuda_libraries_loaded: false,
+            cuda_allocator_events: None,
             epochs,
             timeline: Timeline {
                 recorded_steps: points.len() as u64,
