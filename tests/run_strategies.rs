@@ -181,6 +181,7 @@ fn results_record_machine_and_sources() {
     let cuda = run.peaks.iter().find(|p| p.signal == Signal::CudaAllocatedBytes).unwrap();
     assert_eq!(cuda.peak_bytes, None, "no CUDA figure on a CPU run");
     assert!(cuda.unavailable_reason.is_some());
+    assert_eq!(run.cuda_allocator_events, None, "no CUDA event counts on a CPU run");
     let rss = run.summary.rss_peak_bytes.unwrap();
     let baseline = run.baseline_rss_bytes.unwrap();
     assert!(rss >= baseline, "RSS peak {rss} below the baseline {baseline}");
