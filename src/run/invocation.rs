@@ -128,12 +128,12 @@ pub fn run_invocation(args: &RunArgs) -> anyhow::Result<i32> {
     write_results_atomically(&results_path, &results)?;
     progress.clear();
 
-    println!("{}", super::table::summary_table(&results));
-    println!("results: {}", results_path.display());
+    print_ignoring_closed_pipe(&super::table::summary_table(&results));
+    print_ignoring_closed_pipe(&format!("results: {}", results_path.display()));
     if !args.no_report {
         match crate::report::render_report(&results, &out_dir) {
             Ok(files) => {
-                println!("report:  {}", files.index_html.display());
+                print_ignoring_closed_pipe(&format!("report:  {}", files.index_html.display()));
                 if let Err(error) = crate::report::render_index(&args.reports_dir) {
                     eprintln!("epochmem: warning: cannot update the report index: {error:#}");
                 }
@@ -146,6 +146,13 @@ pub fn run_invocation(args: &RunArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if was_interrupted { 130 } else { 0 })
+}
+
+/// Prints a line to stdout, ignoring write errors: with stdout piped into
+/// `head`, `println!` would panic and the report would never be rendered.
+fn print_ignoring_closed_pipe(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 fn plural(count: u64, one: &str, many: &str) -> String {
