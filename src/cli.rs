@@ -129,7 +129,7 @@ pub struct BaselineSaveArgs {
 
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
-    /// Where the worker writes its run record as JSON.
+    /// Output path of the worker's outcome JSON.
     #[arg(long)]
     pub output: PathBuf,
 }

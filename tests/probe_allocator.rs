@@ -29,8 +29,8 @@ fn cpu_counter_matches_analytic_bytes_and_cuda_is_unavailable() {
     assert_eq!(after.current_bytes, before.current_bytes);
     assert_eq!(after.free_count - before.free_count, 3);
 
-    // No CUDA library is loaded in this process, so the CUDA probe must say
-    // so instead of returning zeros.
+    // No CUDA library is loaded in this process, so the CUDA probe must report
+    // it as unavailable instead of returning zeros.
     match allocator::read_cuda(0) {
         CudaReading::Unavailable(reason) => assert!(reason.contains("not loaded"), "{reason}"),
         CudaReading::Available(stats) => panic!("CUDA stats without CUDA: {stats:?}"),

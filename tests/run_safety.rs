@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use epochmem::results::{InvocationStatus, RunStatus, Signal};
 
-/// A scenario whose retain_all run grows by 16 KiB per sample (a [4096]
+/// Returns a scenario whose retain_all run grows by 16 KiB per sample (a [4096]
 /// float32 payload): 24,000 samples reach 375 MiB of retained outputs.
 fn growing_scenario(name: &str) -> String {
     format!(
@@ -28,7 +28,7 @@ strategies:
     )
 }
 
-/// A scenario whose runs take a few seconds each.
+/// Returns a scenario whose runs take a few seconds each.
 fn slow_scenario(name: &str) -> String {
     format!(
         "name: {name}
@@ -57,7 +57,8 @@ fn host_budget_stops_retain_all_and_streaming_finishes() {
     let failure = retain.failure.as_ref().unwrap();
     assert_eq!(failure.exceeded_signal, Some(Signal::RssBytes));
     assert!(failure.exceeded_value_bytes.unwrap() > budget_mib << 20);
-    assert!(failure.step_reached > 0 && failure.step_reached < 375, "step {}", failure.step_reached);
+    assert!(failure.step_reached > 0, "step {}", failure.step_reached);
+    assert!(failure.step_reached < 375, "step {}", failure.step_reached);
 
     let streaming = run_named(&results, "streaming");
     assert_eq!(streaming.status, RunStatus::Completed);

@@ -106,7 +106,7 @@ pub fn install_cpu_counter() -> Result<(), String> {
     }
 }
 
-/// Whether the counting allocator is the CPU allocator libtorch uses now.
+/// Checks whether the counting allocator is the CPU allocator libtorch uses now.
 pub fn cpu_counter_installed() -> bool {
     // SAFETY: reads two atomics and a c10 registry pointer.
     unsafe { epochmem_cpu_counter_is_installed() == 1 }

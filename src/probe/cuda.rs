@@ -4,7 +4,7 @@
 //! because no Rust code references it, so CUDA is unavailable unless it is
 //! loaded at run time. Linking it unconditionally would map the CUDA
 //! libraries into every CPU run and inflate its RSS by hundreds of MiB, so it
-//! is loaded here only when a scenario asks for CUDA. Loading must happen
+//! is loaded here only when a scenario requests CUDA. Loading must happen
 //! before anything asks libtorch about CUDA, because libtorch caches its CUDA
 //! hooks on first use.
 

@@ -15,7 +15,7 @@ pub use io::{read_results, write_file_atomically, write_results_atomically, Resu
 /// reader would misread; the gate refuses to compare different versions.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Where a memory figure comes from.
+/// Origin of a memory figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -47,13 +47,13 @@ impl Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
-    /// Bytes the strategy holds (source: logical).
+    /// Bytes the strategy retains (source: logical).
     RetainedBytes,
     /// Bytes allocated through libtorch's CPU allocator.
     CpuAllocatedBytes,
     /// Bytes in live CUDA tensors.
     CudaAllocatedBytes,
-    /// Bytes the CUDA caching allocator holds from the driver.
+    /// Bytes the CUDA caching allocator has reserved from the driver.
     CudaReservedBytes,
     /// Bytes in CUDA blocks in use, including rounding.
     CudaActiveBytes,
@@ -182,7 +182,7 @@ impl RunStatus {
     }
 }
 
-/// Why a run did not complete.
+/// Reason a run did not complete.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunFailure {
     pub message: String,
@@ -283,7 +283,7 @@ pub struct SignalPeak {
     pub source: Source,
     /// `None` when the signal could not be measured in this run.
     pub peak_bytes: Option<u64>,
-    /// Why the signal is unavailable, when it is.
+    /// Reason the signal is unavailable, when it is.
     pub unavailable_reason: Option<String>,
 }
 

@@ -29,7 +29,7 @@ pub fn validate_command(args: &ValidateArgs) -> anyhow::Result<i32> {
             Ok(scenario)
         });
         // The device is checked as `run` would check it, so a scenario that
-        // asks for a missing GPU fails here too.
+        // requests a missing GPU fails here too.
         let checked = checked
             .map_err(anyhow::Error::from)
             .and_then(|scenario| invocation::resolve_device(&scenario).map(|device| (scenario, device)));

@@ -1,4 +1,4 @@
-//! What the parent sends a worker on stdin, and what the worker reports back:
+//! Messages between parent and worker: the request on the worker's stdin,
 //! progress events as JSON lines on stdout, and its outcome as a JSON file.
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ pub struct WorkerRequest {
     pub device: String,
     /// CUDA caching-allocator budget in bytes (reserved bytes).
     pub device_budget_bytes: Option<u64>,
-    /// Where to write dhat's JSON heap profile, if profiling.
+    /// Output path of dhat's JSON heap profile, if profiling.
     pub heap_profile_path: Option<String>,
 }
 
@@ -28,7 +28,7 @@ pub enum WorkerEvent {
     EpochDone { epoch: u32, step: u64 },
 }
 
-/// How a worker ended, from its own point of view.
+/// Failure of a worker, as the worker itself reports it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerFailure {
     pub exceeded_memory: bool,
@@ -55,7 +55,7 @@ pub struct WorkerOutcome {
 }
 
 impl WorkerOutcome {
-    /// An outcome with nothing measured, for a worker that reported none.
+    /// Creates an outcome with nothing measured, for a worker that reported none.
     pub fn empty() -> Self {
         Self {
             baseline_rss_bytes: None,

@@ -12,10 +12,10 @@ struct HeldStep {
     tensors: Vec<(String, Tensor)>,
 }
 
-/// Holds step outputs until epoch end. `retain_all` stores the whole output
-/// map in `on_batch_end` (the Lightning 1.x loop collected the return value
-/// of `training_step`); `explicit_buffer` appends its `keep` list inside the
-/// step, as Lightning 2.x user code does.
+/// Buffer of step outputs kept until epoch end. `retain_all` stores the whole
+/// output map in `on_batch_end`, because the Lightning 1.x loop collected the
+/// return value of `training_step`. `explicit_buffer` appends its `keep` list
+/// inside the step, as Lightning 2.x user code does.
 pub struct BufferingStrategy {
     kind: StrategyKind,
     keep: Vec<String>,

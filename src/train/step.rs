@@ -59,7 +59,7 @@ fn check_logits(logits: &Tensor, batch: i64, classes: i64) -> anyhow::Result<()>
     Ok(())
 }
 
-/// A `[batch, ..shape]` tensor derived from the logits, so that it shares
+/// Builds a `[batch, ..shape]` tensor derived from the logits, so that it shares
 /// their autograd graph unless detached, materialised in its own storage.
 fn make_payload(logits: &Tensor, shape: &[u64], dtype: PayloadDtype) -> Tensor {
     let batch = logits.size()[0];

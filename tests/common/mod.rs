@@ -80,7 +80,7 @@ pub fn run_named<'a>(results: &'a ResultsFile, strategy: &str) -> &'a RunRecord 
         .unwrap_or_else(|| panic!("no run of {strategy}"))
 }
 
-/// A small synthetic scenario: 16 features, 4 classes, an MLP of width 32.
+/// Returns a small synthetic scenario: 16 features, 4 classes, an MLP of width 32.
 /// `extra` is appended verbatim (step_outputs, strategies, ...).
 pub fn tiny_scenario(name: &str, epochs: u32, extra: &str) -> String {
     format!(
